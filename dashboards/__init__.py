@@ -1,0 +1,1 @@
+"""Browser dashboards (Mesa SolaraViz) for pricewar; see the dashboard issue."""
