@@ -135,13 +135,14 @@ class ConsumerCohort(mesa.Agent):
             self.paid[who] = True
 
     def _churn_paid(self, rng: np.random.Generator) -> None:
-        """Bought users leave at `paid_churn` a day, or turn habitual at `paid_habit` a day."""
+        """Bought users leave (and uninstall) at `paid_churn` a day, or turn habitual at `paid_habit`."""
         paid = np.flatnonzero(self.paid)
         if paid.size == 0:
             return
         u = rng.random(paid.size)
         leave = paid[u < self.spec.paid_churn]
         stay = paid[u > 1.0 - self.spec.paid_habit]
+        self.aware[leave, self.current[leave]] = False
         self.current[leave] = -1
         self.paid[leave] = False
         self.paid[stay] = False

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from market.model import MarketModel
 
 MIN_PRICE = 0.01  # CNY per M tokens: the log-price term needs a floor (free tiers exist)
+Q_REF = 0.6  # quality of the reference offer (a GPT-4-class model of early 2024)
 
 
 @dataclass
@@ -45,7 +46,6 @@ class EnterpriseCohort(mesa.Agent):
         self.name = name
         self.spec = spec
         self.split: np.ndarray | None = None  # (F*F + 1,) current shares, last = self-hosting
-        self.log_price_ref: float | None = None
         self.tokens = 0.0  # tokens/day demanded today
         self.demand: np.ndarray | None = None  # (F, F) tokens/day by host x model
 
@@ -53,7 +53,7 @@ class EnterpriseCohort(mesa.Agent):
         """Flattened (F*F + 1) utilities; -inf where an offer is unavailable."""
         s = self.spec
         log_price = np.log(np.maximum(offer.price, MIN_PRICE))
-        u = (-s.alpha_price * log_price + s.beta_quality * offer.quality[None, :]
+        u = (-s.alpha_price * log_price + s.beta_quality * (offer.quality[None, :] - Q_REF)
              - s.beta_congestion * offer.congestion[:, None]
              + s.open_pref * offer.open_weights[None, :])
         # copies of one open model on many clouds count together as one option (a nest with full
@@ -65,7 +65,7 @@ class EnterpriseCohort(mesa.Agent):
         if offer.open_weights.any():
             best = offer.quality[offer.open_weights].max()
             self_host = (s.self_host_utility - s.alpha_price * np.log(max(s.self_host_cost, MIN_PRICE))
-                         + s.beta_quality * best + s.open_pref)
+                         + s.beta_quality * (best - Q_REF) + s.open_pref)
         else:
             self_host = -np.inf
         return np.append(u, self_host)
@@ -82,12 +82,11 @@ class EnterpriseCohort(mesa.Agent):
             split[~np.isfinite(u)] = 0.0  # an offer that vanished loses its buyers today
             total = split.sum()
             self.split = split / total if total > 0 else target
-        # effective log price from the inclusive value: falls when any offer gets better or cheaper
-        log_price = -logsum(u) / s.alpha_price if s.alpha_price > 0 else 0.0
-        if self.log_price_ref is None:
-            self.log_price_ref = log_price
+        # quality-adjusted price index from the inclusive value: it equals the price of a lone
+        # reference-quality offer, and falls when any offer gets better or cheaper
+        log_price = -logsum(u) / s.alpha_price if s.alpha_price > 0 else np.log(s.ref_price)
         trend = (1.0 + s.growth) ** (model.day / 365.0) * model.demand_factor
-        self.tokens = token_volume(s.base_tokens, trend, s.elasticity, log_price, self.log_price_ref)
+        self.tokens = token_volume(s.base_tokens, trend, s.elasticity, log_price, np.log(s.ref_price))
         f = offer.quality.size
         self.demand = (self.tokens * self.split[:-1]).reshape(f, f)
         self.self_hosted = self.tokens * self.split[-1]

@@ -68,9 +68,9 @@ class Cohort:
     wtp_median: float = param(5.0, 0.0, 1000.0, unit="CNY/month", doc="median willingness to pay")
     wtp_sigma: float = param(1.0, 0.0, 5.0, doc="log-normal spread of willingness to pay")
     ad_response: float = param(1.0, 0.0, 10.0, doc="relative chance of being reached by app ads")
-    paid_churn: float = param(0.01, 0.0, 1.0, unit="per day",
+    paid_churn: float = param(0.03, 0.0, 1.0, unit="per day",
                               doc="daily churn of ad-bought users (organic users stay by inertia)")
-    paid_habit: float = param(0.011, 0.0, 1.0, unit="per day",
+    paid_habit: float = param(0.01, 0.0, 1.0, unit="per day",
                               doc="daily chance an ad-bought user becomes a habitual one")
     tokens_per_active_day: float = param(20_000.0, 0.0, 1e7, unit="tokens")
 
@@ -79,7 +79,10 @@ class Cohort:
 class Enterprise:
     """An enterprise/developer segment buying API tokens."""
 
-    base_tokens: float = param(1.0e11, 0.0, 1e16, unit="tokens/day at start")
+    base_tokens: float = param(1.0e11, 0.0, 1e16, unit="tokens/day",
+                               doc="demand at the start when the price index equals ref_price")
+    ref_price: float = param(10.0, 0.01, 1e4, unit="CNY per M tokens",
+                             doc="quality-adjusted price index at which demand is base_tokens")
     growth: float = param(1.0, -0.9, 50.0, unit="per year", doc="trend growth of token demand")
     elasticity: float = param(-1.1, -5.0, 0.0, doc="own-price elasticity of total token demand")
     alpha_price: float = param(1.5, 0.0, 20.0, unit="utils per log CNY", doc="logit price weight")
