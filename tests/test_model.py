@@ -150,8 +150,9 @@ def test_ad_budget_gains_dau_and_stopping_loses_it(tmp_path):
     assert rows["ad_spend"].iloc[:60].gt(0).all() and rows["ad_spend"].iloc[60:].eq(0).all()
     kept = ads.firms[ads.firms["firm"] == "a"].reset_index(drop=True)
     assert rows["app_dau"].iloc[-10:].mean() < 0.85 * kept["app_dau"].iloc[-10:].mean()
-    bought = rows["app_dau"].iloc[55:60].mean() - base.firms.loc[base.firms["firm"] == "a", "app_dau"].iloc[55:60].mean()
-    lead_later = rows["app_dau"].iloc[-10:].mean() - base.firms.loc[base.firms["firm"] == "a", "app_dau"].iloc[-10:].mean()
+    plain = base.firms.loc[base.firms["firm"] == "a", "app_dau"]
+    bought = rows["app_dau"].iloc[55:60].mean() - plain.iloc[55:60].mean()
+    lead_later = rows["app_dau"].iloc[-10:].mean() - plain.iloc[-10:].mean()
     assert lead_later < bought, "the users the budget bought are not all kept once it stops"
 
 
