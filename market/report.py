@@ -474,3 +474,63 @@ def write_report(result: RunResult, path: Path, baseline: RunResult | None = Non
                  command: str = "") -> Path:
     """Write the self-contained HTML report to `path` (atomically) and return the path."""
     return write_text_atomic(Path(path), render_report(result, baseline, command=command))
+
+
+# ---- decisions of note --------------------------------------------------------------------------
+_NOTE_KEYWORDS = {"api_price": "API price", "open_weights": "weights", "integrate": "integrates",
+                  "pivot": "pretraining", "exit": "exits", "sub_price": "free"}
+
+
+def notable_decisions(result: RunResult) -> pd.DataFrame:
+    """Each firm's first strategic move of note, read off the daily rows, in date order.
+
+    Moves: the first API price more than 50% below the scenario's start price, opening weights,
+    integrating a rival's open model, pivoting out of pretraining, exiting, making a paid app free.
+    `how` says whether a dated scenario decision or the firm's strategies made it.
+    Columns: date, firm, action, decision, how.
+    """
+    events = result.events
+    rows = []
+    for fid, g in _per_firm(result):
+        spec = result.scenario.firms[fid]
+        g = g.reset_index(drop=True)
+
+        def first(mask: pd.Series, g: pd.DataFrame = g) -> pd.Series | None:
+            hits = np.flatnonzero(mask.to_numpy(dtype=bool))
+            return g.iloc[hits[0]] if len(hits) else None
+
+        found: list[tuple[str, pd.Series | None, str]] = []
+        if spec.api_price > 0:
+            row = first(g["api_price"].astype(float) <= 0.5 * spec.api_price)
+            if row is not None:
+                found.append(("api_price", row, f"cuts its API price by more than half: "
+                                                f"{spec.api_price:.3g} -> {format_price(row['api_price'])} CNY/M"))
+        if not spec.open_weights:
+            row = first(g["open_weights"].astype(bool))
+            found.append(("open_weights", row, "opens its model weights"))
+        row = first(g["integrated"].astype(str) != "")
+        if row is not None:
+            found.append(("integrate", row, f"puts {_firm_label(result, str(row['integrated']))}'s "
+                                            f"open model in {spec.app or 'its products'}"))
+        found.append(("pivot", first(g["status"] == "pivoted"), "pivots out of giant-model pretraining"))
+        found.append(("exit", first(g["status"] == "exited"), "exits the market"))
+        if spec.sub_price > 0:
+            found.append(("sub_price", first(g["sub_price"].astype(float) <= 0), "makes its app free"))
+        for action, row, text in found:
+            if row is None:
+                continue
+            date = pd.Timestamp(row["date"])
+            same = events[(events["date"] == date) & (events["firm"] == fid)]
+            scripted = same[(same["source"] == "scenario") & (same["action"] == action)]
+            if len(scripted):
+                first_event = scripted.iloc[0]
+                how = f"scenario: {first_event['label']}"
+                if str(first_event["evidence"]):
+                    how += f" ({first_event['evidence']})"
+            else:
+                notes = same[(same["source"] == "strategy")
+                             & same["label"].str.contains(_NOTE_KEYWORDS[action], regex=False)]
+                how = f"strategy: {notes.iloc[0]['label']}" if len(notes) else "strategy"
+            rows.append({"date": date, "firm": fid, "action": action, "decision": text, "how": how})
+    out = pd.DataFrame(rows, columns=["date", "firm", "action", "decision", "how"])
+    return out.sort_values(["date", "firm"], kind="stable").reset_index(drop=True)
