@@ -43,7 +43,7 @@ class FirmAgent(mesa.Agent):
         self.integrated = ""  # firm id whose open model the app carries
         self.pinned: dict[str, int] = {}  # lever -> last day a scripted decision holds it
         self.ledger = Ledger()
-        self.notes: list[str] = []
+        self.notes: list[tuple[str, str]] = []  # (what decided, what it did) today
         # per-day quantities written by the serving phase
         self.dau = 0.0
         self.mau = 0.0
@@ -148,10 +148,10 @@ class FirmAgent(mesa.Agent):
             for strategy in due:
                 decision = strategy.decide(obs)
                 if decision is not None:
-                    self.apply(decision)
+                    self.apply(decision, source=strategy.name)
         self.seek_funding()
 
-    def apply(self, decision: Decision, hold_until: int | None = None) -> None:
+    def apply(self, decision: Decision, hold_until: int | None = None, source: str = "scenario") -> None:
         """Apply a decision. A scripted (evidence-backed) one holds its lever until `hold_until`;
         meanwhile strategies' requests for that lever are ignored."""
         day = self.model.day
@@ -167,7 +167,7 @@ class FirmAgent(mesa.Agent):
             self._set(lever, value)
             applied = True
         if applied:
-            self.notes.extend(decision.notes)
+            self.notes.extend((source, note) for note in decision.notes)
 
     def _set(self, lever: str, value) -> None:
         if lever == "open_weights":
@@ -193,7 +193,7 @@ class FirmAgent(mesa.Agent):
         self.pretraining = False
         self.app_live = False
         self.ad_budget = 0.0
-        self.notes.append("exits the market")
+        self.notes.append(("status", "exits the market"))
 
     def seek_funding(self) -> None:
         """Monthly: a firm short of runway may raise a round; odds rise with DAU growth (M-H3)."""
@@ -207,7 +207,7 @@ class FirmAgent(mesa.Agent):
         if self.model.rng.random() < odds:
             amount = spec.funding_months * 30.0 * burn
             self.ledger.funding += amount
-            self.notes.append(f"raises {amount / 1e9:.2f} bn CNY")
+            self.notes.append(("funding", f"raises {amount / 1e9:.2f} bn CNY"))
 
     # ---- phase 5: accounting ----------------------------------------------------------------
     def close_books(self) -> None:

@@ -54,6 +54,7 @@ class Rival:
     sub_price: float
     app_share: float  # published with a lag
     token_share: float  # published with a lag
+    share_gain: float = 0.0  # change of app + token share over the 30 days before publication
 
 
 @dataclass(frozen=True)

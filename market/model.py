@@ -139,8 +139,8 @@ class MarketModel(mesa.Model):
         self.firms.shuffle_do("decide")
         for firm in self.firm_list:
             self.event_log.extend({"date": self.date, "firm": firm.firm_id, "kind": "decision",
-                                   "action": "strategy", "label": f"{firm.firm_id} {note}",
-                                   "evidence": "", "source": "strategy"} for note in firm.notes)
+                                   "action": what, "label": f"{firm.firm_id} {note}",
+                                   "evidence": "", "source": "strategy"} for what, note in firm.notes)
         self._make_offers()
         if self.buyers:
             self.agents_by_type[EnterpriseCohort].shuffle_do("step")

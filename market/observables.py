@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from market.model import MarketModel
 
 RELEASE_MEMORY_DAYS = 60
+GAIN_WINDOW = 30  # days over which a rival's published share gain is measured
 
 
 class PublicBoard:
@@ -24,8 +25,8 @@ class PublicBoard:
 
     def __init__(self, n_firms: int, lag: int) -> None:
         self.lag = lag
-        self._app = deque(maxlen=lag + 1)
-        self._tokens = deque(maxlen=lag + 1)
+        self._app = deque(maxlen=lag + 1 + GAIN_WINDOW)
+        self._tokens = deque(maxlen=lag + 1 + GAIN_WINDOW)
         self.releases_log: list[Release] = []
         self.releases: tuple[Release, ...] = ()
         self._rivals: dict[str, tuple[Rival, ...]] = {}
@@ -38,18 +39,27 @@ class PublicBoard:
 
     def publish(self, model: MarketModel) -> None:
         """Freeze today's public snapshot for the decision phase."""
-        app = self._app[0] if self._app else self.zero
-        tokens = self._tokens[0] if self._tokens else self.zero
+        app, app_before = self._published(self._app)
+        tokens, tokens_before = self._published(self._tokens)
+        gain = (app + tokens) - (app_before + tokens_before)
         everyone = [
             Rival(firm=f.firm_id, status=f.status, api_price=f.api_price, quality=f.quality,
                   open_weights=f.open_weights, has_app=f.app_live, sub_price=f.sub_price,
-                  app_share=float(app[f.index]), token_share=float(tokens[f.index]))
+                  app_share=float(app[f.index]), token_share=float(tokens[f.index]),
+                  share_gain=float(gain[f.index]))
             for f in model.firm_list
         ]
         self._rivals = {r.firm: tuple(x for x in everyone if x.firm != r.firm) for r in everyone}
         cutoff = model.day - RELEASE_MEMORY_DAYS
         self.releases = tuple(r for r in self.releases_log
                               if model.calendar.day(r.date) >= cutoff)
+
+    def _published(self, history: deque) -> tuple[np.ndarray, np.ndarray]:
+        """The figure public today (recorded `lag` days ago) and the one GAIN_WINDOW days before."""
+        if not history:
+            return self.zero, self.zero
+        now = max(0, len(history) - 1 - self.lag)
+        return history[now], history[max(0, now - GAIN_WINDOW)]
 
     def rivals_of(self, firm_id: str) -> tuple[Rival, ...]:
         return self._rivals[firm_id]

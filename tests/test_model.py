@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agents.observation import Decision
 from market import MarketModel, run
 from market.model import FIRM_FIELDS, MARKET_FIELDS
 
@@ -199,3 +200,37 @@ def test_invariants_hold_for_random_valid_parameters(quality, price, budget, cas
     result = run(MINI, seed=seed, days=40, overrides=overrides)
     check_invariants(result)
     check_cash_identity(result)
+
+
+def test_ecosystem_graph_shows_hosting_and_integration():
+    from market.ecosystem import ecosystem_graph
+
+    model = MarketModel("history", seed=0, overrides=["population.consumers=2000"])
+    for _ in range(5):
+        model.step()
+    graph = ecosystem_graph(model)
+    assert set(graph.nodes) == {f.firm_id for f in model.firm_list}
+    # clouds host the open models (Alibaba's Qwen and DeepSeek are open from the start)
+    assert graph.has_edge("huawei", "deepseek") and graph["huawei"]["deepseek"]["kind"] == "hosts"
+    assert not graph.has_edge("huawei", "bytedance")  # ByteDance's model is closed
+    model.firm("tencent").apply(Decision(integrate="deepseek"))
+    assert ecosystem_graph(model)["tencent"]["deepseek"]["kind"] in ("hosts", "integrates")
+
+
+def test_every_strategy_is_used_by_the_default_scenario():
+    from agents.strategies import REGISTRY
+    from market import load
+
+    used = {name for firm in load("history").firms.values() for name in firm.strategies}
+    assert used == set(REGISTRY)
+
+
+def test_history_strategies_decide_and_integration_emerges():
+    result = run("history", seed=1, overrides=["population.consumers=3000"])
+    decided = set(result.events.loc[result.events["source"] == "strategy", "action"])
+    assert {"price_cutting", "ad_funded", "integrate_open_model", "open_source", "search_ads"} <= decided
+    final = result.final()
+    # after R1 (2025-01-20) firms with an integration strategy carry DeepSeek's open model
+    assert final.loc["stepfun", "integrated"] == "deepseek"
+    # the price war: every active firm's list price ends far below the ~20 CNY/M it started at
+    assert (final.loc[final["status"] != "exited", "api_price"] < 8).all()

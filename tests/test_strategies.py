@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import subprocess
+import sys
 import typing
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -61,6 +64,17 @@ def levers(decision: Decision | None) -> dict | None:
 
 
 # ---- registry and parameters ---------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: circular import. In a fresh interpreter `import agents.strategies` (or agents.firm) fails: "
+    "agents.strategies.base -> market.schema -> market/__init__ (eagerly imports market.model) -> "
+    "agents.firm -> agents.strategies (partially initialised). Works only if `market` is imported first."))
+@pytest.mark.parametrize("module", ["agents.strategies", "agents.firm"])
+def test_agent_modules_import_on_their_own(module):
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=Path(__file__).parents[1],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-400:]
+
 
 def test_registry_holds_every_strategy_under_its_name():
     assert set(REGISTRY) == {"open_source", "price_cutting", "ad_funded", "subscription", "search_ads",

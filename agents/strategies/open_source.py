@@ -1,4 +1,4 @@
-"""Open-sourcing: release weights when open rivals of similar quality are winning (M-D1, M-D3)."""
+"""Open-sourcing: release weights when an open rival breaks out (M-D1, M-D3)."""
 
 from __future__ import annotations
 
@@ -11,25 +11,23 @@ from market.schema import param
 
 @dataclass
 class OpenSource(Strategy):
-    """Open the weights once an open-weight rival of comparable quality out-shares the firm.
+    """Open the weights once an open-weight rival at least as good breaks out.
 
-    Success is read from public (lagged) app and token shares, so the cascade follows a visible
-    breakout such as DeepSeek's, not a date.
+    A breakout is a gain of `share_gain` in the rival's published app + token share over a month
+    (public figures, lagged), so the cascade follows a visible success such as DeepSeek's, not a
+    date. `quality_gap` lets a firm react to a rival somewhat below its own quality.
     """
 
     name = "open_source"
-    share_gap: float = param(0.05, 0.0, 1.0, doc="open rival's token+app share lead that triggers")
-    quality_gap: float = param(0.1, 0.0, 2.0, doc="how far above own quality that rival may be")
+    share_gain: float = param(0.01, 0.0, 2.0, doc="monthly gain in a rival's app+token share that triggers")
+    quality_gap: float = param(0.0, -2.0, 2.0, doc="the rival must be at least own quality minus this")
 
     def decide(self, obs: Observation) -> Decision | None:
         own = obs.own
         if own.open_weights or own.status == "exited":
             return None
-        own_share = own.token_share + own.app_share
         for rival in obs.active_rivals():
-            if not rival.open_weights:
-                continue
-            lead = rival.token_share + rival.app_share - own_share
-            if lead >= self.share_gap and rival.quality >= own.quality - self.quality_gap:
-                return Decision(open_weights=True, notes=[f"opens weights after {rival.firm}'s lead"])
+            if (rival.open_weights and rival.share_gain >= self.share_gain
+                    and rival.quality >= own.quality - self.quality_gap):
+                return Decision(open_weights=True, notes=[f"opens weights after {rival.firm}'s breakout"])
         return None
