@@ -9,7 +9,7 @@ import mesa
 
 from agents.observation import LEVERS, Books, Decision, Observation
 from agents.strategies import Strategy
-from market.accounting import Ledger, maas_margin, runway_days
+from market.accounting import RUNWAY_CAP_DAYS, Ledger, maas_margin, runway_days
 from market.schema import Firm
 
 if TYPE_CHECKING:
@@ -86,6 +86,9 @@ class FirmAgent(mesa.Agent):
 
     @property
     def runway_days(self) -> float:
+        """Days of cash at the trailing burn; a parent-backed firm never runs out."""
+        if self.backstop:
+            return RUNWAY_CAP_DAYS
         return runway_days(self.cash, self.net_per_day)
 
     @property

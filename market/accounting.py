@@ -57,9 +57,12 @@ class Ledger:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+MIN_REVENUE = 1e-6  # CNY: below this a day has "no API revenue" (avoids dividing by a rounding error)
+
+
 def maas_margin(api_revenue: float, api_serving_cost: float) -> float:
     """(API revenue - API serving cost) / API revenue; 0 on a day with no API revenue."""
-    if api_revenue <= 0.0:
+    if api_revenue <= MIN_REVENUE:
         return 0.0
     return (api_revenue - api_serving_cost) / api_revenue
 

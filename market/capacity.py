@@ -29,7 +29,7 @@ def serve(capacity: np.ndarray, api_share: np.ndarray, api_demand: np.ndarray,
 
 def overload(demand: np.ndarray, served: np.ndarray) -> np.ndarray:
     """Demand beyond what was served, relative to it (0 when all served), bounded."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(served > 0, demand / np.where(served > 0, served, 1.0) - 1.0,
                          np.where(demand > 0, MAX_CONGESTION, 0.0))
     return np.clip(ratio, 0.0, MAX_CONGESTION)

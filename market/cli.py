@@ -167,10 +167,10 @@ def cmd_keys(args: argparse.Namespace) -> int:
 # ---- pricewar run -------------------------------------------------------------------------------
 def _check_out(out: Path) -> None:
     """Make the output directory and check a file can be created in it (before a long run)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"cannot write to --out '{out}': it exists and is not a directory")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        if not out.is_dir():
-            raise NotADirectoryError(f"not a directory: '{out}'")
         probe = out / f".pricewar-probe-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()

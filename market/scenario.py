@@ -143,20 +143,26 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], source: str = "--set")
         def fail(what: str, _key: str = key) -> None:
             raise ScenarioError(f"{what}; {nearest(_key, valid_keys(raw))}", source=source, key=_key)
 
+        def table(parent: dict, name: str, path: str) -> dict:
+            body = parent.setdefault(name, {})
+            if not isinstance(body, dict):
+                raise ScenarioError("must be a table", source=source, key=path)
+            return body
+
         head = parts[0]
         if head in SECTIONS:
             if len(parts) != 2 or parts[1] not in fields_of(SECTIONS[head]):
                 fail("unknown key")
-            raw.setdefault(head, {})[parts[1]] = value
+            table(raw, head, head)[parts[1]] = value
         elif head in TABLES:
-            items = raw.setdefault(head, {})
+            items = table(raw, head, head)
             if len(parts) < 3:
                 fail("incomplete key")
             if parts[1] not in items:
                 kind = head.rstrip("s")
                 raise ScenarioError(f"unknown {kind} '{parts[1]}'; {nearest(parts[1], items)}",
                                     source=source, key=key)
-            body = items[parts[1]]
+            body = table(items, parts[1], f"{head}.{parts[1]}")
             if head == "firms" and parts[2] == "strategies":
                 if len(parts) != 5:
                     fail("strategy keys look like firms.ID.strategies.NAME.PARAM")
@@ -165,7 +171,8 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], source: str = "--set")
                                         source=source, key=key)
                 if parts[4] not in fields_of(REGISTRY[parts[3]]):
                     fail("unknown strategy parameter")
-                body.setdefault("strategies", {}).setdefault(parts[3], {})[parts[4]] = value
+                strategies = table(body, "strategies", f"firms.{parts[1]}.strategies")
+                table(strategies, parts[3], ".".join(parts[:4]))[parts[4]] = value
             else:
                 if len(parts) != 3 or parts[2] not in fields_of(TABLES[head]):
                     fail("unknown key")
@@ -215,8 +222,11 @@ def validate(raw: dict, source: str) -> Scenario:
         if channel.owner not in firms:
             raise ScenarioError(f"unknown firm '{channel.owner}'; {nearest(channel.owner, firms)}",
                                 source=source, key=f"channels.{cid}.owner")
+    raw_events = raw.get("events", [])
+    if not isinstance(raw_events, list):
+        raise ScenarioError("must be an array of tables ([[events]])", source=source, key="events")
     events = [validate_event(i, e, meta, firms, tables["channels"], source)
-              for i, e in enumerate(raw.get("events", []))]
+              for i, e in enumerate(raw_events)]
     events.sort(key=lambda e: e.date)
     return Scenario(meta, population, network, tables["cohorts"], tables["enterprises"], firms,
                     tables["channels"], events, source=source, raw=raw)
@@ -264,5 +274,11 @@ def load(scenario: str | Path = "history", overrides: list[str] | dict | None = 
     """Read, override and validate a scenario by name or path."""
     path = resolve(scenario)
     raw = read(path)
-    raw = apply_overrides(raw, parse_overrides(overrides))
-    return validate(raw, str(path if path.parent != SCENARIO_DIR else path.name))
+    changes = parse_overrides(overrides)
+    raw = apply_overrides(raw, changes)
+    try:
+        return validate(raw, str(path if path.parent != SCENARIO_DIR else path.name))
+    except ScenarioError as exc:
+        if exc.key in changes:  # a bad value given with --set: blame --set, not the file
+            raise ScenarioError(exc.message, source="--set", key=exc.key) from None
+        raise

@@ -225,9 +225,11 @@ def check_range(value: Any, lo: float | None, hi: float | None, key: str, source
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if lo is None and hi is None:
             return value
-        raise ScenarioError(f"must be a number between {lo:g} and {hi:g}, got {value!r}",
-                            source=source, key=key)
-    if (lo is not None and value < lo) or (hi is not None and value > hi) or value != value:
+        span = f" between {lo:g} and {hi:g}" if lo is not None and hi is not None else ""
+        raise ScenarioError(f"must be a number{span}, got {value!r}", source=source, key=key)
+    if value != value:
+        raise ScenarioError("must be a number, got nan", source=source, key=key)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ScenarioError(f"must be between {lo:g} and {hi:g}, got {value!r}", source=source, key=key)
     return value
 

@@ -86,7 +86,7 @@ def test_mau_bounded_by_dau(history):
 
 def test_maas_margin_definition(history):
     f = history.firms
-    paid = f["api_revenue"] > 0
+    paid = f["api_revenue"] > 1e-6
     expected = (f.loc[paid, "api_revenue"] - f.loc[paid, "api_serving_cost"]) / f.loc[paid, "api_revenue"]
     np.testing.assert_allclose(f.loc[paid, "maas_margin"], expected)
     assert (f.loc[~paid, "maas_margin"] == 0).all()

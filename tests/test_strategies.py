@@ -65,10 +65,6 @@ def levers(decision: Decision | None) -> dict | None:
 
 # ---- registry and parameters ---------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: circular import. In a fresh interpreter `import agents.strategies` (or agents.firm) fails: "
-    "agents.strategies.base -> market.schema -> market/__init__ (eagerly imports market.model) -> "
-    "agents.firm -> agents.strategies (partially initialised). Works only if `market` is imported first."))
 @pytest.mark.parametrize("module", ["agents.strategies", "agents.firm"])
 def test_agent_modules_import_on_their_own(module):
     result = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=Path(__file__).parents[1],
@@ -282,39 +278,50 @@ def test_ad_funded_stops_without_a_live_app_or_when_exited():
 
 # ---- OpenSource ------------------------------------------------------------------------------
 
-SMALL = dict(app_share=0.05, token_share=0.05)  # own combined share 0.1
+BREAKOUT = dict(open_weights=True, quality=0.6, share_gain=0.05)  # an open rival gaining 5 points a month
 
 
-def test_open_source_opens_when_an_open_comparable_rival_leads():
-    strategy = OpenSource(share_gap=0.05, quality_gap=0.1)
-    leader = rival(open_weights=True, app_share=0.1, token_share=0.1)  # lead 0.1
-    d = strategy.decide(observe(own(**SMALL), leader))
-    assert levers(d) == {"open_weights": True}
-    assert strategy.decide(observe(own(**SMALL), replace(leader, open_weights=False))) is None
-    assert strategy.decide(observe(own(**SMALL), replace(leader, status="exited"))) is None
-    # a lead below share_gap does not count; a bigger gap needs a bigger lead
-    assert strategy.decide(observe(own(**SMALL), replace(leader, app_share=0.06, token_share=0.06))) is None
-    assert OpenSource(share_gap=0.15).decide(observe(own(**SMALL), leader)) is None
+def test_open_source_opens_after_an_open_rivals_breakout():
+    strategy = OpenSource(share_gain=0.01, quality_gap=0.0)
+    leader = rival(**BREAKOUT)
+    assert levers(strategy.decide(observe(own(), leader))) == {"open_weights": True}
+    assert strategy.decide(observe(own(), replace(leader, open_weights=False))) is None
+    assert strategy.decide(observe(own(), replace(leader, status="exited"))) is None
+    assert strategy.decide(observe(own())) is None
+    # a gain below share_gain (or a falling share) is no breakout; a higher bar needs a bigger gain
+    assert strategy.decide(observe(own(), replace(leader, share_gain=0.005))) is None
+    assert strategy.decide(observe(own(), replace(leader, share_gain=-0.2))) is None
+    assert OpenSource(share_gain=0.1).decide(observe(own(), leader)) is None
+    # the breakout of any one open rival is enough
+    assert strategy.decide(observe(own(), rival("a", **{**BREAKOUT, "share_gain": 0.0}),
+                                   rival("b", **BREAKOUT))).open_weights is True
 
 
 def test_open_source_quality_gap_is_how_far_below_own_quality_the_rival_may_be():
-    """The code counts an open rival when rival.quality >= own.quality - quality_gap: a much
-    better rival (DeepSeek-R1 over everyone) triggers, a much weaker one does not."""
-    strategy = OpenSource(share_gap=0.05, quality_gap=0.1)
-    leader = rival(open_weights=True, app_share=0.1, token_share=0.1)
-    assert strategy.decide(observe(own(quality=0.6, **SMALL), replace(leader, quality=0.45))) is None
-    assert strategy.decide(observe(own(quality=0.6, **SMALL), replace(leader, quality=0.52))) is not None
-    assert strategy.decide(observe(own(quality=0.6, **SMALL), replace(leader, quality=1.2))) is not None
-    assert OpenSource(quality_gap=0.2).decide(observe(own(quality=0.6, **SMALL),
-                                                      replace(leader, quality=0.45))) is not None
+    """Counted when rival.quality >= own.quality - quality_gap: a much better rival (DeepSeek-R1)
+    triggers, a weaker one only with a positive gap."""
+    leader = rival(**BREAKOUT)
+    assert OpenSource().decide(observe(own(quality=0.6), replace(leader, quality=1.2))) is not None
+    assert OpenSource(quality_gap=0.0).decide(observe(own(quality=0.6), replace(leader, quality=0.5))) is None
+    assert OpenSource(quality_gap=0.2).decide(observe(own(quality=0.6), replace(leader, quality=0.5))) is not None
+    assert OpenSource(quality_gap=-0.2).decide(observe(own(quality=0.6), replace(leader, quality=0.7))) is None
+    assert OpenSource(quality_gap=-0.2).decide(observe(own(quality=0.6), replace(leader, quality=0.9))) is not None
+
+
+def test_open_source_ignores_own_share_and_rivals_levels():
+    """A breakout is a public *gain*; own shares and the rival's share level do not enter."""
+    leader = rival(**BREAKOUT)
+    for books in (own(app_share=0.0, token_share=0.0), own(app_share=0.9, token_share=0.9)):
+        assert OpenSource().decide(observe(books, leader)) is not None
+    assert OpenSource().decide(observe(own(), replace(leader, app_share=0.9, token_share=0.9,
+                                                      share_gain=0.0))) is None
 
 
 def test_open_source_never_closes_and_ignores_exited_firms():
-    leader = rival(open_weights=True, app_share=0.3, token_share=0.3)
-    for books in (own(open_weights=True, **SMALL), own(open_weights=True)):
-        assert OpenSource().decide(observe(books, leader)) is None
-        assert OpenSource().decide(observe(books)) is None
-    assert OpenSource().decide(observe(own(status="exited", **SMALL), leader)) is None
+    leader = rival(**BREAKOUT)
+    assert OpenSource().decide(observe(own(open_weights=True), leader)) is None
+    assert OpenSource().decide(observe(own(open_weights=True))) is None
+    assert OpenSource().decide(observe(own(status="exited"), leader)) is None
 
 
 # ---- Subscription ----------------------------------------------------------------------------
@@ -476,9 +483,8 @@ CASES = [
                                                      rival("b", app_share=0.2))),
     ("ad_close", AdFunded(leader_factor=0.5), observe(own(app_share=0.3), rival("a", app_share=0.1),
                                                       rival("b", app_share=0.2))),
-    ("open", OpenSource(), observe(own(**SMALL), rival("a", open_weights=True, app_share=0.2),
-                                   rival("b", app_share=0.4))),
-    ("stay_closed", OpenSource(), observe(own(**SMALL), rival("a", open_weights=False, app_share=0.2))),
+    ("open", OpenSource(), observe(own(), rival("a", **BREAKOUT), rival("b", share_gain=0.4, quality=0.9))),
+    ("stay_closed", OpenSource(), observe(own(), rival("a", **{**BREAKOUT, "open_weights": False}))),
     ("free", Subscription(), observe(own(sub_price=30.0), *free_apps(3), rival("paid", sub_price=9.0))),
     ("search", SearchAds(), observe(own(net_per_day=-1.0, search_ad_load=0.1), rival("a"))),
     ("integrate", IntegrateOpenModel(), observe(own(app_quality=0.6), rival("a", open_weights=True, quality=0.7),
