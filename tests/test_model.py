@@ -176,7 +176,7 @@ evidence = "F082"
 """
     path = tmp_path / "exit.toml"
     path.write_text(text)
-    result = run(path, seed=7, days=90)
+    result = run(path, seed=7, days=90, overrides=["firms.c.open_weights=true"])
     c = result.firms[result.firms["firm"] == "c"].reset_index(drop=True)
     exit_day = 31
     assert (c["status"].iloc[exit_day:] == "exited").all()
@@ -184,6 +184,9 @@ evidence = "F082"
     assert (c["api_tokens"].iloc[exit_day + 1:] == 0).all()
     others = result.firms[result.firms["firm"] != "c"].groupby("date")["app_dau"].sum().to_numpy()
     assert others[exit_day + 5] > others[exit_day - 1]
+    # its open weights stay usable: b's cloud still serves c's model after c has gone
+    hosted_b = result.firms.loc[result.firms["firm"] == "b", "hosted_tokens"].to_numpy()
+    assert hosted_b[-1] > 0
 
 
 @settings(deadline=None, max_examples=12)
