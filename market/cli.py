@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import os
 import shlex
 import sys
@@ -24,6 +25,10 @@ from market.errors import ScenarioError
 
 PROG = "pricewar"
 DEFAULT_SCENARIO = "history"
+# Modules that add subcommands: each has `register(subparsers) -> dict[command name, handler]`,
+# a handler taking the parsed args and returning an exit code (it may raise UsageError or
+# ScenarioError for bad input).
+PLUGINS = ("market.batch_cli", "dashboards.cli")
 
 
 class UsageError(Exception):
@@ -69,14 +74,24 @@ def build_parser() -> argparse.ArgumentParser:
                                       "for a scenario, with its current value, range and unit.")
     keys.add_argument("--scenario", default=DEFAULT_SCENARIO, metavar="NAME|PATH",
                       help=f"scenario name or TOML file (default: {DEFAULT_SCENARIO})")
+    parser.handlers = {"run": cmd_run, "scenarios": cmd_scenarios, "keys": cmd_keys}
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        parser.handlers.update(module.register(sub))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `pricewar` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     args.argv = argv
-    handlers = {"run": cmd_run, "scenarios": cmd_scenarios, "keys": cmd_keys}
+    handlers = parser.handlers
     try:
         return handlers[args.command](args)
     except (ScenarioError, UsageError) as exc:
