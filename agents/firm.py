@@ -143,11 +143,11 @@ class FirmAgent(mesa.Agent):
         if not self.active:
             return
         day = self.model.day
-        due = [s for s in self.strategies if s.due(day)]
+        obs = Observation(day=day, date=self.model.date, own=self.books(),
+                          rivals=self.model.public.rivals_of(self.firm_id),
+                          releases=self.model.public.releases)
+        due = [s for s in self.strategies if s.due(day) or s.urgent(obs)]
         if due:
-            obs = Observation(day=day, date=self.model.date, own=self.books(),
-                              rivals=self.model.public.rivals_of(self.firm_id),
-                              releases=self.model.public.releases)
             for strategy in due:
                 decision = strategy.decide(obs)
                 if decision is not None:
@@ -176,6 +176,10 @@ class FirmAgent(mesa.Agent):
         if lever == "open_weights":
             self.open_weights = bool(value)
         elif lever == "integrate":
+            other = self.model.firm(str(value)) if value else None
+            if other is not None and not other.open_weights:
+                self.notes.append(("integrate", f"cannot integrate {value}: its weights are closed"))
+                return
             self.integrated = str(value)
             self.model.on_integration(self)
         elif lever == "pivot":

@@ -212,6 +212,8 @@ def validate(raw: dict, source: str) -> Scenario:
                             key="cohorts.*.share")
     firms = tables["firms"]
     for fid, firm in firms.items():
+        # `[firms.X.strategies] name = false` removes a strategy a base scenario gave the firm
+        firm.strategies = {k: v for k, v in firm.strategies.items() if v is not False}
         for name, params in firm.strategies.items():
             key = f"firms.{fid}.strategies.{name}"
             if name not in REGISTRY:
@@ -270,10 +272,65 @@ def validate_event(i: int, table: Any, meta: Meta, firms: dict, channels: dict, 
     return event
 
 
+def merge(base: dict, changes: dict) -> dict:
+    """Deep-merge `changes` into a copy of `base`: tables merge key by key, other values replace.
+
+    A child may drop events from its base (`scenario.drop_events`, by label); one with
+    `endogenous = true` drops all of the base's decision events."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """Read a scenario; if it `extends` another, start from that one's (resolved) contents.
+
+    The child's tables override the base's key by key; its [[events]] are added to the base's,
+    less those whose label is listed in `scenario.drop_events`.
+    """
+    raw = read(path)
+    meta = raw.get("scenario", {})
+    base_name = meta.get("extends", "") if isinstance(meta, dict) else ""
+    if not base_name:
+        return raw
+    if not isinstance(base_name, str):
+        raise ScenarioError("must be a scenario name or path", source=str(path), key="scenario.extends")
+    local = path.parent / base_name
+    base_path = local if local.suffix == ".toml" and local.is_file() else resolve(base_name)
+    if base_path.resolve() in seen or base_path.resolve() == path.resolve():
+        raise ScenarioError("scenarios extend each other in a loop", source=str(path), key="scenario.extends")
+    base = read_with_base(base_path, (*seen, path.resolve()))
+    drop = meta.get("drop_events", [])
+    base_events = base.get("events", [])
+    if not isinstance(drop, list) or not isinstance(base_events, list):
+        raise ScenarioError("must be a list of event labels", source=str(path), key="scenario.drop_events")
+    labels = {e.get("label") for e in base_events if isinstance(e, dict)}
+    for label in drop:
+        if label not in labels:
+            raise ScenarioError(f"no event labelled '{label}' in {base_path.name}; "
+                                f"{nearest(str(label), [lb for lb in labels if lb])}",
+                                source=str(path), key="scenario.drop_events")
+    child_events = raw.get("events", [])
+    if not isinstance(child_events, list):
+        raise ScenarioError("must be an array of tables ([[events]])", source=str(path), key="events")
+    base_meta = {k: v for k, v in base.get("scenario", {}).items() if k not in ("description", "name")}
+    merged = merge({**base, "scenario": base_meta}, {k: v for k, v in raw.items() if k != "events"})
+    endogenous = merged["scenario"].get("endogenous", False) is True
+    merged["events"] = [e for e in base_events if e.get("label") not in drop
+                        and not (endogenous and e.get("kind") == "decision")] + child_events
+    merged["scenario"].pop("extends", None)
+    merged["scenario"].pop("drop_events", None)
+    return merged
+
+
 def load(scenario: str | Path = "history", overrides: list[str] | dict | None = None) -> Scenario:
     """Read, override and validate a scenario by name or path."""
     path = resolve(scenario)
-    raw = read(path)
+    raw = read_with_base(path)
     changes = parse_overrides(overrides)
     raw = apply_overrides(raw, changes)
     try:

@@ -33,6 +33,8 @@ class Meta:
     usd_cny: float = param(7.28, 1.0, 20.0, unit="CNY per USD", doc="exchange rate for USD figures")
     public_lag_days: int = param(30, 0, 365, unit="days", doc="delay before share figures are public")
     seed: int = param(0, 0, 2**32 - 1, doc="default seed when none is given")
+    extends: str = param("", doc="a shipped scenario (or a path relative to this file) this one changes")
+    drop_events: list = param([], doc="labels of the base scenario's events this one removes")
 
 
 @dataclass
@@ -191,7 +193,8 @@ def fields_of(cls: type) -> dict[str, dataclasses.Field]:
 
 def _type_name(t: Any) -> str:
     return {"bool": "true/false", "int": "an integer", "float": "a number", "str": "a string",
-            "dt.date": "a date (YYYY-MM-DD)", "dict": "a table", "Any": "a value"}.get(str(t), str(t))
+            "dt.date": "a date (YYYY-MM-DD)", "dict": "a table", "list": "a list of strings",
+            "Any": "a value"}.get(str(t), str(t))
 
 
 def check_value(f: dataclasses.Field, value: Any, key: str, source: str) -> Any:
@@ -205,6 +208,7 @@ def check_value(f: dataclasses.Field, value: Any, key: str, source: str) -> Any:
         "str": isinstance(value, str),
         "dt.date": isinstance(value, dt.date) and not isinstance(value, dt.datetime),
         "dict": isinstance(value, dict),
+        "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
         "Any": True,
     }.get(t, True)
     if not ok:

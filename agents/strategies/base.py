@@ -19,5 +19,9 @@ class Strategy:
     def due(self, day: int) -> bool:
         return day % self.every == 0
 
+    def urgent(self, obs: Observation) -> bool:
+        """Whether to decide today although the cadence says not (e.g. a constraint broke)."""
+        return False
+
     def decide(self, obs: Observation) -> Decision | None:  # pragma: no cover - interface
         raise NotImplementedError

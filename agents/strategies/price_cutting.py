@@ -37,6 +37,10 @@ class PriceCutting(Strategy):
         multiple = min(self.floor_cost_multiple, self.loss_leader_multiple) if rich else self.floor_cost_multiple
         return multiple * own.serving_cost
 
+    def urgent(self, obs: Observation) -> bool:
+        """A cost jump (e.g. a release) that leaves the price under the floor is fixed at once."""
+        return obs.own.status != "exited" and obs.own.api_price < self.floor(obs) * (1 - 1e-12)
+
     def target(self, obs: Observation) -> float | None:
         own = obs.own
         if self.mode == "cost_plus":
