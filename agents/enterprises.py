@@ -86,7 +86,9 @@ class EnterpriseCohort(mesa.Agent):
         # reference-quality offer, and falls when any offer gets better or cheaper
         log_price = -logsum(u) / s.alpha_price if s.alpha_price > 0 else np.log(s.ref_price)
         trend = (1.0 + s.growth) ** (model.day / 365.0) * model.demand_factor
-        self.tokens = token_volume(s.base_tokens, trend, s.elasticity, log_price, np.log(s.ref_price))
+        wanted = token_volume(s.base_tokens, trend, s.elasticity, log_price, np.log(s.ref_price))
+        # builders take weeks to put cheaper or better tokens to use (M-A8): volume follows with a lag
+        self.tokens = wanted if self.tokens <= 0 else self.tokens + s.volume_adjust_rate * (wanted - self.tokens)
         f = offer.quality.size
         self.demand = (self.tokens * self.split[:-1]).reshape(f, f)
         self.self_hosted = self.tokens * self.split[-1]

@@ -28,7 +28,7 @@ DEFAULT_SCENARIO = "history"
 # Modules that add subcommands: each has `register(subparsers) -> dict[command name, handler]`,
 # a handler taking the parsed args and returning an exit code (it may raise UsageError or
 # ScenarioError for bad input).
-PLUGINS = ("market.batch_cli", "dashboards.cli")
+PLUGINS = ("market.calibration_cli", "market.batch_cli", "dashboards.cli")
 
 
 class UsageError(Exception):

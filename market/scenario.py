@@ -36,6 +36,7 @@ from market.schema import (
 )
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
+DATA_DIR = Path(__file__).parent / "data"
 TOP_LEVEL = (*SECTIONS, *TABLES, "events")
 EVIDENCE = re.compile(r"F\d{3}")
 
@@ -327,10 +328,27 @@ def read_with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return merged
 
 
+def apply_calibration(raw: dict, path: Path) -> dict:
+    """Apply the fitted values named by `scenario.calibration` (see market/fit.py)."""
+    name = raw.get("scenario", {}).get("calibration", "") if isinstance(raw.get("scenario"), dict) else ""
+    if not name:
+        return raw
+    candidates = [DATA_DIR / name, path.parent / name, Path(name)]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise ScenarioError(f"no calibration file '{name}' (looked in {DATA_DIR})", source=str(path),
+                            key="scenario.calibration")
+    values = read(found).get("values", {})
+    if not isinstance(values, dict):
+        raise ScenarioError("must hold a [values] table", source=str(found), key="values")
+    return apply_overrides(raw, values, source=str(found.name))
+
+
 def load(scenario: str | Path = "history", overrides: list[str] | dict | None = None) -> Scenario:
     """Read, override and validate a scenario by name or path."""
     path = resolve(scenario)
     raw = read_with_base(path)
+    raw = apply_calibration(raw, path)
     changes = parse_overrides(overrides)
     raw = apply_overrides(raw, changes)
     try:

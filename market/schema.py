@@ -35,6 +35,7 @@ class Meta:
     seed: int = param(0, 0, 2**32 - 1, doc="default seed when none is given")
     extends: str = param("", doc="a shipped scenario (or a path relative to this file) this one changes")
     drop_events: list = param([], doc="labels of the base scenario's events this one removes")
+    calibration: str = param("", doc="fitted values applied before --set (a file in market/data)")
 
 
 @dataclass
@@ -96,6 +97,8 @@ class Enterprise:
     self_host_cost: float = param(5.0, 0.0, 1000.0, unit="CNY per M tokens")
     adjust_rate: float = param(0.05, 0.0, 1.0, unit="per day",
                                doc="share of spending re-allocated each day; low = high switching cost")
+    volume_adjust_rate: float = param(0.03, 0.0, 1.0, unit="per day",
+                                      doc="share of the gap to the demanded volume closed each day")
 
 
 @dataclass
