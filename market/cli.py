@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="output directory (default: out/<scenario>)")
     run.add_argument("--quiet", action="store_true", help="print only the paths written")
+    run.add_argument("--baseline", default=None, metavar="NAME|PATH|none",
+                     help="overlay this scenario (same seed, days and --set) in the report; default: the "
+                          "scenario it extends, e.g. history for a counterfactual; 'none' to skip")
 
     sub.add_parser("scenarios", help="list the shipped scenarios",
                    description="List the shipped scenarios: name and one-line description.")
@@ -225,8 +228,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("out") / Path(args.scenario).stem
     _check_out(out)
 
+    baseline_name = args.baseline
+    if baseline_name is None:
+        from market.scenario import read, resolve
+
+        meta = read(resolve(args.scenario)).get("scenario", {})
+        baseline_name = meta.get("extends", "") if isinstance(meta, dict) else ""
+    baseline_spec = None
+    if baseline_name and baseline_name.lower() != "none":
+        baseline_spec = load(baseline_name, args.overrides)
+
     started = time.perf_counter()
     result = run(spec, seed=args.seed, days=args.days)
+    baseline = run(baseline_spec, seed=result.seed, days=args.days) if baseline_spec else None
     elapsed = time.perf_counter() - started
 
     from market.report import render_report
@@ -236,7 +250,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "firms.csv": result.firms.to_csv(index=False, lineterminator="\n"),
         "market.csv": result.market.to_csv(index=False, lineterminator="\n"),
         "events.csv": result.events.to_csv(index=False, lineterminator="\n"),
-        "report.html": render_report(result, command=command),
+        "report.html": render_report(result, baseline, command=command),
     }
     if not args.quiet:
         print_summary(result, elapsed, args)

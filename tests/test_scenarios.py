@@ -138,3 +138,15 @@ def test_a_child_scenario_extends_by_path_and_overrides(tmp_path):
     assert child.meta.name == "child" and not child.firms["deepseek"].open_weights
     assert len(child.firms) == 12 and len(child.events) == len(load("history").events)
     assert isinstance(child.meta.start, type(pd.Timestamp("2024-01-01").date()))
+
+
+def test_counterfactual_report_overlays_its_base(tmp_path, capsys):
+    from market.cli import main
+
+    code = main(["run", "--scenario", "deepseek-closed", "--days", "30", "--set", "population.consumers=1000",
+                 "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "baseline" in page.lower() and "history" in page
+    assert main(["run", "--days", "5", "--baseline", "nosuch", "--out", str(tmp_path / "x")]) == 2
+    assert "unknown scenario" in capsys.readouterr().err
