@@ -25,6 +25,17 @@ if TYPE_CHECKING:
 NEVER = np.int16(-32000)  # "never active" day stamp
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values: np.unique's result, several times faster on numpy 2.4 (sort + mask)."""
+    values = np.sort(values)
+    if values.size < 2:
+        return values
+    keep = np.empty(values.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 @dataclass
 class AppOffer:
     """Today's apps as consumers see them, one entry per firm (after firms decided)."""
@@ -80,6 +91,10 @@ class ConsumerCohort(mesa.Agent):
         self.subscribers = np.zeros(n_apps)
         self.installs = np.zeros(n_apps, dtype=np.int64)  # set by the model before step()
         self.mau_any = 0
+        # people counted by the day they were last active (per app, and on any app): MAU is a
+        # 30-day window sum, updated from today's active people only instead of recounting everyone
+        self._seen_days = np.zeros((n_apps, model.n_days), dtype=np.int64)
+        self._any_days = np.zeros(model.n_days, dtype=np.int64)
 
     # ---- helpers -------------------------------------------------------------------------
     def seed_users(self, initial_aware: np.ndarray, initial_users: np.ndarray) -> None:
@@ -118,7 +133,7 @@ class ConsumerCohort(mesa.Agent):
         self._churn_paid(rng)
         # who looks around today: a random draw plus anyone whose app just closed
         k = rng.binomial(self.n, s.reconsider_rate)
-        look = np.unique(rng.integers(0, self.n, size=k)) if k else np.zeros(0, dtype=np.int64)
+        look = distinct(rng.integers(0, self.n, size=k)) if k else np.zeros(0, dtype=np.int64)
         if forced is not None and forced.size:
             look = np.union1d(look, forced)
         if look.size:
@@ -128,7 +143,7 @@ class ConsumerCohort(mesa.Agent):
     def _buy_installs(self, rng: np.random.Generator) -> None:
         """Ad-bought installs: random people not already using the app switch to it."""
         for app in np.flatnonzero(self.installs):
-            who = np.unique(rng.integers(0, self.n, size=int(self.installs[app])))
+            who = distinct(rng.integers(0, self.n, size=int(self.installs[app])))
             who = who[self.current[who] != app]
             self.current[who] = app
             self.aware[who, app] = True
@@ -169,6 +184,23 @@ class ConsumerCohort(mesa.Agent):
         self.current[look] = choice
         self.paid[look[switched]] = False
 
+    def _move_seen(self, apps: np.ndarray, idx: np.ndarray, day: int, n_apps: int) -> None:
+        """Move today's active people in the last-active-day counts from their old day to today."""
+        days = self._seen_days.shape[1]
+        old = self.last_seen[apps, idx].astype(np.intp)
+        before = old != NEVER
+        self._seen_days.ravel()[:] -= np.bincount(apps[before] * days + old[before], minlength=n_apps * days)
+        self._seen_days[:, day] += np.bincount(apps, minlength=n_apps)
+        old_any = self.last_any[idx].astype(np.intp)
+        self._any_days -= np.bincount(old_any[old_any != NEVER], minlength=days)
+        self._any_days[day] += idx.size
+
+    def mau_recount(self) -> tuple[np.ndarray, int]:
+        """MAU counted the slow way, from every person's last-active days (the reference)."""
+        window = np.int16(self.model.day - 29)
+        per_app = np.array([np.count_nonzero(row >= window) for row in self.last_seen], dtype=float)
+        return per_app, int(np.count_nonzero(self.last_any >= window))
+
     def _be_active(self, offer: AppOffer, rng: np.random.Generator) -> None:
         """Who opens their app today; MAU counts distinct people active in the last 30 days."""
         s, day = self.spec, np.int16(self.model.day)
@@ -176,15 +208,14 @@ class ConsumerCohort(mesa.Agent):
         active = (self.current >= 0) & (rng.random(self.n, dtype=np.float32) < s.activity)
         self.active[:] = active
         idx = np.flatnonzero(active)
-        apps = self.current[idx]
+        apps = self.current[idx].astype(np.intp)
+        self._move_seen(apps, idx, int(day), n_apps)
         self.last_seen[apps, idx] = day
         self.last_any[idx] = day
         self.dau = np.bincount(apps, minlength=n_apps).astype(float)
-        window = day - np.int16(29)
-        self.mau = np.zeros(n_apps)
-        for app in np.flatnonzero(self.model.app_ever_live):
-            self.mau[app] = np.count_nonzero(self.last_seen[app] >= window)
-        self.mau_any = int(np.count_nonzero(self.last_any >= window))
+        start = max(0, int(day) - 29)
+        self.mau = self._seen_days[:, start:int(day) + 1].sum(axis=1).astype(float)
+        self.mau_any = int(self._any_days[start:int(day) + 1].sum())
         self.subscribers = np.zeros(n_apps)
         for app in np.flatnonzero(offer.live & (offer.sub_price > 0)):
             using = self.current == app

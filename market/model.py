@@ -189,7 +189,7 @@ class MarketModel(mesa.Model):
     def _buy_installs(self, live: np.ndarray) -> None:
         """Turn ad budgets into installs; cost per install rises with reach and channel bans."""
         if self.day % REACH_EVERY == 0:
-            self._reach = self.people.aware.sum(axis=0) / self.n_people
+            self._reach = np.count_nonzero(self.people.aware, axis=0) / self.n_people
         weights = np.array([c.n * c.spec.ad_response for c in self.cohorts], dtype=float)
         weights = weights / weights.sum() if weights.sum() > 0 else weights
         for cohort in self.cohorts:
