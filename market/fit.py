@@ -68,7 +68,7 @@ def starting_values(scenario: str = "history") -> dict[str, float]:
 
 
 def fit(seeds: tuple[int, ...] = (0, 1, 2, 3, 4), consumers: int = 20_000, rounds: int = 10,
-        damping: float = 0.7, log=print) -> tuple[dict[str, float], list[dict]]:
+        damping: float = 0.7, log=print, workers: int = 2) -> tuple[dict[str, float], list[dict]]:
     """Run the fixed-point iteration; return the fitted values and the per-round history."""
     from market.calibration import simulate
 
@@ -77,7 +77,7 @@ def fit(seeds: tuple[int, ...] = (0, 1, 2, 3, 4), consumers: int = 20_000, round
     history = []
     for round_ in range(rounds + 1):
         overrides = [f"{k}={v!r}" for k, v in values.items()] + [f"population.consumers={consumers}"]
-        sims = simulate("history", seeds, overrides=overrides).mean(axis=1)
+        sims = simulate("history", seeds, overrides=overrides, workers=workers).mean(axis=1)
         errors = {}
         for knob in KNOBS:
             if knob.how == "ratio":
