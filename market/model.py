@@ -208,7 +208,8 @@ class MarketModel(mesa.Model):
                     accessible -= channel.ad_market_share
             cpi = firm.cpi * own * (1.0 + firm.cpi_saturation * firm.reach) / max(accessible, 0.05)
             expected = firm.ad_budget / cpi / self.scale * weights
-            counts = self.rng.poisson(expected)
+            sizes = np.array([c.n for c in self.cohorts], dtype=float)
+            counts = self.rng.poisson(np.minimum(expected, sizes))  # no more installs than people
             for cohort, k in zip(self.cohorts, counts):
                 cohort.installs[firm.index] = k
             firm.ledger.ad_spend += firm.ad_budget
