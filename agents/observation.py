@@ -103,13 +103,3 @@ class Decision:
     exit: bool | None = None
     offpeak_discount: float | None = None
     notes: list[str] = field(default_factory=list)
-
-    def merge(self, other: Decision | None) -> Decision:
-        if other is None:
-            return self
-        for name in LEVERS:
-            value = getattr(other, name)
-            if value is not None:
-                setattr(self, name, value)
-        self.notes.extend(other.notes)
-        return self

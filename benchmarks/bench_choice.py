@@ -9,13 +9,13 @@ Best of 5 calls; prints a markdown table of ms per call and the ratio.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np
+from _timing import best_time  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 
 from market.demand import choose
 
@@ -32,16 +32,6 @@ def reference(utility: np.ndarray, outside: np.ndarray, uniforms: np.ndarray) ->
     picked = np.count_nonzero(w < (uniforms * total)[:, None], axis=1)
     picked[picked >= utility.shape[1]] = -1
     return picked
-
-
-def best_time(fn, *args, repeat: int = 5) -> float:
-    """Fastest of `repeat` calls fn(*args), in seconds."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

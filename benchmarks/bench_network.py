@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np
+from _timing import best_time  # noqa: E402 (benchmarks/ is on sys.path when run as a script)
 
 from market.network import (
     KINDS,
@@ -70,16 +71,6 @@ def run_case(kind: str, n: int, networkx: bool = False) -> dict:
     cmd = [sys.executable, __file__, "--case", kind, str(n)] + (["--networkx"] if networkx else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
-
-
-def best_time(fn, *args, repeat: int = 5) -> float:
-    """Fastest of `repeat` calls fn(*args), in seconds."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def bench_build(networkx: bool) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from market.calibration import TARGETS
 from market.scenario import SCENARIO_DIR, read, validate
+from market.schema import TABLES, fields_of
 
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.toml"
 ENTERPRISES = ("sme", "large", "gov_soe", "developers")
@@ -52,8 +53,14 @@ KNOBS: tuple[Knob, ...] = (
     Knob("host_cost", ("firms.tencent.host_cost_multiplier", "firms.huawei.host_cost_multiplier"),
          ("loss_free_r1",), 1.0, aim=500e6),
 )
-KNOB_MAX = {"volume_adjust_rate": 1.0, "initial_users": 0.5, "initial_aware": 1.0}  # schema bounds
 MAX_STEP = math.log(3.0)  # no knob moves by more than x3 (or 1.1 utils) in one round
+
+
+def upper_bound(key: str) -> float:
+    """The schema's upper bound for a dotted key such as firms.baidu.initial_users."""
+    table, _, field = key.split(".")
+    hi = fields_of(TABLES[table])[field].metadata.get("hi")
+    return math.inf if hi is None else float(hi)
 
 
 def starting_values(scenario: str = "history") -> dict[str, float]:
@@ -98,9 +105,9 @@ def fit(seeds: tuple[int, ...] = (0, 1, 2, 3, 4), consumers: int = 20_000, round
                 if knob.how == "shift":
                     values[key] += move
                 elif knob.how == "ratio":  # a growth rate: scale (1 + g)
-                    values[key] = min(50.0, (1.0 + values[key]) * math.exp(move) - 1.0)
+                    values[key] = min(upper_bound(key), (1.0 + values[key]) * math.exp(move) - 1.0)
                 else:
-                    values[key] = min(KNOB_MAX.get(key.rsplit(".", 1)[1], math.inf), values[key] * math.exp(move))
+                    values[key] = min(upper_bound(key), values[key] * math.exp(move))
         values = {k: float(np.float64(f"{v:.6g}")) for k, v in values.items()}
     return values, history
 
